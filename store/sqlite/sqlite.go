@@ -33,6 +33,7 @@ var migrations embed.FS
 // Store is a twofactor.Store on an SQLite database file.
 type Store struct {
 	*sqlstore.Store
+	ckpt *checkpointer
 }
 
 var _ twofactor.Store = (*Store)(nil)
@@ -59,12 +60,13 @@ func Open(ctx context.Context, path string) (*Store, error) {
 			q.Add("_pragma", "cache_size(-512)")
 		} else {
 			q.Set("_txlock", "immediate")
-			// Checkpoint every 10,000 WAL pages (40 MB) rather than 1,000:
-			// the pages a busy server rewrites all the time (the tails of
-			// the audit and session tables, the hot devices) are copied
-			// back to the database once per checkpoint, so fewer
-			// checkpoints copy them fewer times.
-			q.Add("_pragma", "wal_autocheckpoint(10000)")
+			// Checkpoints are the checkpointer's (below), off the writer's
+			// path: an automatic checkpoint runs inside the commit that
+			// crosses the threshold and stalls every job of that batch
+			// while it copies and syncs the pages. The writer checkpoints
+			// itself only as a backstop, when the WAL reaches 20,000 pages
+			// (80 MB) because the checkpointer could not keep up.
+			q.Add("_pragma", "wal_autocheckpoint(20000)")
 		}
 		return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 	}
@@ -94,12 +96,23 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{sqlstore.New(w, r, sqlstore.Dialect{
+	c, err := sql.Open("sqlite", dsn(false))
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	return &Store{Store: sqlstore.New(w, r, sqlstore.Dialect{
 		Name:              "sqlite",
 		Migrations:        sub,
 		IsUniqueViolation: isUniqueViolation,
 		GroupCommit:       true,
-	})}, nil
+	}), ckpt: startCheckpointer(c, checkpointEvery)}, nil
+}
+
+// Close stops the checkpointer and closes the database.
+func (s *Store) Close() error {
+	return errors.Join(s.ckpt.stop(), s.Store.Close())
 }
 
 func isUniqueViolation(err error) bool {

@@ -2,9 +2,12 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"net/url"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/twofactor/twofactor"
 	"github.com/twofactor/twofactor/store/sqlite"
@@ -50,5 +53,51 @@ func TestOpenErrors(t *testing.T) {
 	}
 	if _, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "missing-dir", "x.db")); err == nil {
 		t.Fatal("path in a missing directory accepted")
+	}
+}
+
+// TestCheckpointer: committed writes reach the database file itself (not
+// only the WAL) without any request running a checkpoint — the
+// checkpointer copies them in the background. The file is read with
+// immutable=1, which ignores the WAL.
+func TestCheckpointer(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "ckpt.db")
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	u := &twofactor.UserRecord{User: twofactor.User{ID: "u-ckpt", Username: "ckpt", Active: true}}
+	if err := s.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?immutable=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var n int
+		err := ro.QueryRow("SELECT count(*) FROM twofactor_users WHERE username = 'ckpt'").Scan(&n)
+		if err == nil && n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the user is not in the database file 10 s after its commit (count %d, %v)", n, err)
+		}
+		ro.Close()
+		if ro, err = sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?immutable=1"); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// Close stops it, and closing twice is harmless.
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
