@@ -1,107 +1,35 @@
 package twofactor_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"sort"
 	"testing"
 
 	"github.com/twofactor/twofactor"
+	"github.com/twofactor/twofactor/internal/softkey"
 )
 
-// A software authenticator for the tests: an ECDSA P-256 key that makes
-// registration and assertion responses the way a browser hands them to the
-// server (the PublicKeyCredential JSON, binary members in base64url). Its
-// CBOR and COSE encodings are written here, independently of the WebAuthn
-// library the service uses, so each checks the other.
+// A software authenticator for the tests: an ECDSA P-256 key (from
+// internal/softkey, written independently of the WebAuthn library the
+// service uses, so each checks the other) that makes registration and
+// assertion responses the way a browser hands them to the server (the
+// PublicKeyCredential JSON, binary members in base64url).
 
-// cbor encodes the few CBOR items WebAuthn needs: unsigned and negative
-// integers, byte and text strings, arrays and maps (written in canonical
-// key order).
-func cbor(v any) []byte {
-	var b bytes.Buffer
-	cborTo(&b, v)
-	return b.Bytes()
-}
-
-func cborHead(b *bytes.Buffer, major byte, n uint64) {
-	switch {
-	case n < 24:
-		b.WriteByte(major<<5 | byte(n))
-	case n < 1<<8:
-		b.WriteByte(major<<5 | 24)
-		b.WriteByte(byte(n))
-	case n < 1<<16:
-		b.WriteByte(major<<5 | 25)
-		b.Write(binary.BigEndian.AppendUint16(nil, uint16(n)))
-	default:
-		b.WriteByte(major<<5 | 26)
-		b.Write(binary.BigEndian.AppendUint32(nil, uint32(n)))
-	}
-}
-
-// cborMap is a map with keys of type int or string.
-type cborMap map[any]any
-
-func cborTo(b *bytes.Buffer, v any) {
-	switch x := v.(type) {
-	case int:
-		if x >= 0 {
-			cborHead(b, 0, uint64(x))
-		} else {
-			cborHead(b, 1, uint64(-1-x))
-		}
-	case []byte:
-		cborHead(b, 2, uint64(len(x)))
-		b.Write(x)
-	case string:
-		cborHead(b, 3, uint64(len(x)))
-		b.WriteString(x)
-	case []any:
-		cborHead(b, 4, uint64(len(x)))
-		for _, e := range x {
-			cborTo(b, e)
-		}
-	case cborMap:
-		type kv struct{ k, v []byte }
-		var kvs []kv
-		for k, val := range x {
-			kvs = append(kvs, kv{cbor(k), cbor(val)})
-		}
-		// Canonical CBOR (RFC 7049 §3.9): shorter keys first, then bytewise.
-		sort.Slice(kvs, func(i, j int) bool {
-			if len(kvs[i].k) != len(kvs[j].k) {
-				return len(kvs[i].k) < len(kvs[j].k)
-			}
-			return bytes.Compare(kvs[i].k, kvs[j].k) < 0
-		})
-		cborHead(b, 5, uint64(len(kvs)))
-		for _, e := range kvs {
-			b.Write(e.k)
-			b.Write(e.v)
-		}
-	default:
-		panic(fmt.Sprintf("cbor: unsupported %T", v))
-	}
-}
+// cborMap is a CBOR map with int or string keys (see softkey.CBOR).
+type cborMap = softkey.Map
 
 var b64 = base64.RawURLEncoding
 
 // Authenticator data flags (WebAuthn §6.1).
 const (
-	flagUP = 0x01 // user present
-	flagUV = 0x04 // user verified
-	flagAT = 0x40 // attested credential data included
+	flagUP = softkey.FlagUP // user present
+	flagUV = softkey.FlagUV // user verified
+	flagAT = softkey.FlagAT // attested credential data included
 )
 
 // softKey is one credential of a software authenticator.
@@ -118,42 +46,15 @@ type softKey struct {
 
 func newSoftKey(t testing.TB) *softKey {
 	t.Helper()
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	k, err := softkey.New()
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := make([]byte, 32)
-	if _, err := rand.Read(id); err != nil {
-		t.Fatal(err)
-	}
-	return &softKey{id: id, priv: priv, aaguid: [16]byte{0xaa, 1, 2, 3}}
+	return &softKey{id: k.ID, priv: k.Priv, aaguid: [16]byte{0xaa, 1, 2, 3}}
 }
 
-// cose is the credential public key as a COSE_Key (EC2, ES256, P-256).
-func (k *softKey) cose() []byte {
-	pub, err := k.priv.PublicKey.ECDH()
-	if err != nil {
-		panic(err)
-	}
-	raw := pub.Bytes() // 0x04 | X | Y
-	return cbor(cborMap{1: 2, 3: -7, -1: 1, -2: raw[1:33], -3: raw[33:65]})
-}
-
-// authData is the authenticator data for rpID.
-func authData(rpID string, flags byte, count uint32, attested []byte) []byte {
-	h := sha256.Sum256([]byte(rpID))
-	out := append(h[:], flags)
-	out = binary.BigEndian.AppendUint32(out, count)
-	return append(out, attested...)
-}
-
-// attested is the attested credential data of the key.
-func (k *softKey) attested() []byte {
-	out := append([]byte(nil), k.aaguid[:]...)
-	out = binary.BigEndian.AppendUint16(out, uint16(len(k.id)))
-	out = append(out, k.id...)
-	return append(out, k.cose()...)
-}
+// key is the credential as internal/softkey has it.
+func (k *softKey) key() *softkey.Key { return &softkey.Key{ID: k.id, Priv: k.priv} }
 
 // publicKeyOptions is what the tests read from the options the service
 // returns for navigator.credentials.create and .get.
@@ -241,13 +142,13 @@ func (k *softKey) createResponse(opts publicKeyOptions, o ceremonyOpts) []byte {
 		flags = o.flags
 	}
 	clientData, _ := json.Marshal(map[string]any{"type": typ, "challenge": challenge, "origin": o.origin, "crossOrigin": false})
-	ad := authData(rpID, flags, k.count, k.attested())
+	ad := softkey.AuthData(rpID, flags, k.count, k.key().Attested(k.aaguid))
 	format, stmt := "none", cborMap{}
 	if o.attestation != nil {
 		h := sha256.Sum256(clientData)
 		format, stmt = o.attestation(ad, h[:])
 	}
-	att := cbor(cborMap{"fmt": format, "attStmt": stmt, "authData": ad})
+	att := softkey.CBOR(cborMap{"fmt": format, "attStmt": stmt, "authData": ad})
 	resp, _ := json.Marshal(map[string]any{
 		"id": b64.EncodeToString(k.id), "rawId": b64.EncodeToString(k.id), "type": "public-key",
 		"response": map[string]any{
@@ -280,13 +181,11 @@ func (k *softKey) get(t testing.TB, options []byte, o ceremonyOpts) []byte {
 		flags = o.flags
 	}
 	clientData, _ := json.Marshal(map[string]any{"type": typ, "challenge": challenge, "origin": o.origin, "crossOrigin": false})
-	ad := authData(rpID, flags, k.count, nil)
+	ad := softkey.AuthData(rpID, flags, k.count, nil)
 	if !k.fixed {
 		k.count++
 	}
-	h := sha256.Sum256(clientData)
-	digest := sha256.Sum256(append(append([]byte(nil), ad...), h[:]...))
-	sig, err := ecdsa.SignASN1(rand.Reader, k.priv, digest[:])
+	sig, err := k.key().Sign(ad, clientData)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,99 +1,24 @@
 package api
 
 import (
-	"bytes"
 	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
-	"fmt"
 	"net/http"
-	"sort"
 	"testing"
 	"time"
 
 	"github.com/twofactor/twofactor"
+	"github.com/twofactor/twofactor/internal/softkey"
 )
 
 // A software authenticator for the API tests, as the core's tests build
-// one (webauthn_helpers_test.go there): an ECDSA P-256 key that answers the
-// options the API returns with the credential JSON a browser's
-// PublicKeyCredential.toJSON() gives. Its CBOR and COSE encodings are
-// written here, independently of the WebAuthn library the core uses.
-
-// cbor encodes the few CBOR items WebAuthn needs.
-func cbor(v any) []byte {
-	var b bytes.Buffer
-	cborTo(&b, v)
-	return b.Bytes()
-}
-
-func cborHead(b *bytes.Buffer, major byte, n uint64) {
-	switch {
-	case n < 24:
-		b.WriteByte(major<<5 | byte(n))
-	case n < 1<<8:
-		b.WriteByte(major<<5 | 24)
-		b.WriteByte(byte(n))
-	case n < 1<<16:
-		b.WriteByte(major<<5 | 25)
-		b.Write(binary.BigEndian.AppendUint16(nil, uint16(n)))
-	default:
-		b.WriteByte(major<<5 | 26)
-		b.Write(binary.BigEndian.AppendUint32(nil, uint32(n)))
-	}
-}
-
-// cborMap is a map with keys of type int or string, written in canonical
-// key order.
-type cborMap map[any]any
-
-func cborTo(b *bytes.Buffer, v any) {
-	switch x := v.(type) {
-	case int:
-		if x >= 0 {
-			cborHead(b, 0, uint64(x))
-		} else {
-			cborHead(b, 1, uint64(-1-x))
-		}
-	case []byte:
-		cborHead(b, 2, uint64(len(x)))
-		b.Write(x)
-	case string:
-		cborHead(b, 3, uint64(len(x)))
-		b.WriteString(x)
-	case cborMap:
-		type kv struct{ k, v []byte }
-		var kvs []kv
-		for k, val := range x {
-			kvs = append(kvs, kv{cbor(k), cbor(val)})
-		}
-		sort.Slice(kvs, func(i, j int) bool {
-			if len(kvs[i].k) != len(kvs[j].k) {
-				return len(kvs[i].k) < len(kvs[j].k)
-			}
-			return bytes.Compare(kvs[i].k, kvs[j].k) < 0
-		})
-		cborHead(b, 5, uint64(len(kvs)))
-		for _, e := range kvs {
-			b.Write(e.k)
-			b.Write(e.v)
-		}
-	default:
-		panic(fmt.Sprintf("cbor: unsupported %T", v))
-	}
-}
+// one (webauthn_helpers_test.go there): an ECDSA P-256 key (from
+// internal/softkey, written independently of the WebAuthn library the core
+// uses) that answers the options the API returns with the credential JSON
+// a browser's PublicKeyCredential.toJSON() gives.
 
 var b64 = base64.RawURLEncoding
-
-// Authenticator data flags (WebAuthn §6.1).
-const (
-	flagUP = 0x01 // user present
-	flagAT = 0x40 // attested credential data included
-)
 
 // softKey is one credential of a software authenticator. Its signature
 // count is reported, then goes up by one, at every registration and
@@ -106,34 +31,15 @@ type softKey struct {
 
 func newSoftKey(t testing.TB) *softKey {
 	t.Helper()
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	k, err := softkey.New()
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := make([]byte, 32)
-	if _, err := rand.Read(id); err != nil {
-		t.Fatal(err)
-	}
-	return &softKey{id: id, priv: priv}
+	return &softKey{id: k.ID, priv: k.Priv}
 }
 
-// cose is the credential public key as a COSE_Key (EC2, ES256, P-256).
-func (k *softKey) cose() []byte {
-	pub, err := k.priv.PublicKey.ECDH()
-	if err != nil {
-		panic(err)
-	}
-	raw := pub.Bytes() // 0x04 | X | Y
-	return cbor(cborMap{1: 2, 3: -7, -1: 1, -2: raw[1:33], -3: raw[33:65]})
-}
-
-// authData is the authenticator data for rpID.
-func authData(rpID string, flags byte, count uint32, attested []byte) []byte {
-	h := sha256.Sum256([]byte(rpID))
-	out := append(h[:], flags)
-	out = binary.BigEndian.AppendUint32(out, count)
-	return append(out, attested...)
-}
+// key is the credential as internal/softkey has it.
+func (k *softKey) key() *softkey.Key { return &softkey.Key{ID: k.id, Priv: k.priv} }
 
 // keyOptions is what the tests read from the public_key of an options
 // answer.
@@ -177,9 +83,8 @@ func clientData(typ, challenge, origin string) []byte {
 // the response a browser would not make).
 func (k *softKey) create(o keyOptions, origin string) json.RawMessage {
 	cd := clientData("webauthn.create", o.Challenge, origin)
-	attested := binary.BigEndian.AppendUint16(make([]byte, 16), uint16(len(k.id)))
-	attested = append(append(attested, k.id...), k.cose()...)
-	att := cbor(cborMap{"fmt": "none", "attStmt": cborMap{}, "authData": authData(o.RP.ID, flagUP|flagAT, k.count, attested)})
+	ad := softkey.AuthData(o.RP.ID, softkey.FlagUP|softkey.FlagAT, k.count, k.key().Attested([16]byte{}))
+	att := softkey.CBOR(softkey.Map{"fmt": "none", "attStmt": softkey.Map{}, "authData": ad})
 	k.count++
 	resp, _ := json.Marshal(map[string]any{
 		"id": b64.EncodeToString(k.id), "rawId": b64.EncodeToString(k.id), "type": "public-key",
@@ -199,11 +104,9 @@ func (k *softKey) create(o keyOptions, origin string) json.RawMessage {
 func (k *softKey) get(t testing.TB, o keyOptions, origin string) json.RawMessage {
 	t.Helper()
 	cd := clientData("webauthn.get", o.Challenge, origin)
-	ad := authData(o.RPID, flagUP, k.count, nil)
+	ad := softkey.AuthData(o.RPID, softkey.FlagUP, k.count, nil)
 	k.count++
-	h := sha256.Sum256(cd)
-	digest := sha256.Sum256(append(append([]byte(nil), ad...), h[:]...))
-	sig, err := ecdsa.SignASN1(rand.Reader, k.priv, digest[:])
+	sig, err := k.key().Sign(ad, cd)
 	if err != nil {
 		t.Fatal(err)
 	}
