@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"time"
 
 	"github.com/twofactor/twofactor"
 )
@@ -45,14 +44,4 @@ func (s *Store) DeleteChallenge(ctx context.Context, idHash []byte) (bool, error
 	}
 	n, err := res.RowsAffected()
 	return n > 0, err
-}
-
-// DeleteExpiredChallenges implements twofactor.ChallengeStore.
-func (s *Store) DeleteExpiredChallenges(ctx context.Context, now time.Time) (int, error) {
-	res, err := s.write().exec(ctx, "DELETE FROM twofactor_challenges WHERE expires_at <> 0 AND expires_at <= ?", micros(now))
-	if err != nil {
-		return 0, err
-	}
-	n, err := res.RowsAffected()
-	return int(n), err
 }

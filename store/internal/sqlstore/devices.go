@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"time"
 
 	"github.com/twofactor/twofactor"
 )
@@ -197,13 +196,4 @@ func (s *Store) DisableUser(ctx context.Context, userID string) (int, error) {
 		return nil
 	})
 	return int(n), err
-}
-
-// DeleteStaleSetups implements twofactor.DeviceStore.
-func (s *Store) DeleteStaleSetups(ctx context.Context, before time.Time) (int, error) {
-	res, err := s.write().exec(ctx, "DELETE FROM twofactor_devices WHERE confirmed = FALSE AND created_at < ?", micros(before))
-	if err != nil {
-		return 0, err
-	}
-	return int(affected(res)), nil
 }

@@ -195,12 +195,3 @@ func (s *Store) DeleteUserRefreshTokens(ctx context.Context, userID string) (int
 	})
 	return n, err
 }
-
-// DeleteExpiredRefreshTokens implements twofactor.OAuthStore.
-func (s *Store) DeleteExpiredRefreshTokens(ctx context.Context, now time.Time) (int, error) {
-	res, err := s.write().exec(ctx, "DELETE FROM twofactor_oauth_refresh_tokens WHERE expires_at <= ?", micros(now))
-	if err != nil {
-		return 0, err
-	}
-	return int(affected(res)), nil
-}

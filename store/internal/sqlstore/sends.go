@@ -94,23 +94,3 @@ func (s *Store) CallByHash(ctx context.Context, hashes [][]byte, now time.Time) 
 	c.ExpiresAt = fromMicros(expires)
 	return &c, nil
 }
-
-// DeleteExpiredSends implements twofactor.SendStore.
-func (s *Store) DeleteExpiredSends(ctx context.Context, now time.Time) (int, error) {
-	total := 0
-	for _, q := range []struct {
-		sql string
-		arg int64
-	}{
-		{"DELETE FROM twofactor_codes WHERE expires_at <= ?", micros(now)},
-		{"DELETE FROM twofactor_calls WHERE expires_at <= ?", micros(now)},
-		{"DELETE FROM twofactor_send_quota WHERE day < ?", day(now)},
-	} {
-		res, err := s.write().exec(ctx, q.sql, q.arg)
-		if err != nil {
-			return total, err
-		}
-		total += int(affected(res))
-	}
-	return total, nil
-}

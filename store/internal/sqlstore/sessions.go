@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"time"
 
 	"github.com/twofactor/twofactor"
 )
@@ -56,15 +55,6 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID string, except []
 		except = []byte{}
 	}
 	res, err := s.write().exec(ctx, "DELETE FROM twofactor_sessions WHERE user_id = ? AND id_hash <> ?", userID, except)
-	if err != nil {
-		return 0, err
-	}
-	return int(affected(res)), nil
-}
-
-// DeleteExpiredSessions implements twofactor.SessionStore.
-func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error) {
-	res, err := s.write().exec(ctx, "DELETE FROM twofactor_sessions WHERE expires_at <= ?", micros(now))
 	if err != nil {
 		return 0, err
 	}

@@ -39,12 +39,3 @@ func (s *Store) TakeWebAuthnCeremony(ctx context.Context, hashes [][]byte, now t
 	c.CreatedAt, c.ExpiresAt = fromMicros(created), fromMicros(expires)
 	return &c, nil
 }
-
-// DeleteExpiredWebAuthnCeremonies implements twofactor.WebAuthnStore.
-func (s *Store) DeleteExpiredWebAuthnCeremonies(ctx context.Context, now time.Time) (int, error) {
-	res, err := s.write().exec(ctx, "DELETE FROM twofactor_webauthn_ceremonies WHERE expires_at <= ?", micros(now))
-	if err != nil {
-		return 0, err
-	}
-	return int(affected(res)), nil
-}
