@@ -102,12 +102,15 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		r.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
+	ckpt := newCheckpointer(c)
+	ckpt.start(checkpointEvery)
 	return &Store{Store: sqlstore.New(w, r, sqlstore.Dialect{
 		Name:              "sqlite",
 		Migrations:        sub,
 		IsUniqueViolation: isUniqueViolation,
 		GroupCommit:       true,
-	}), ckpt: startCheckpointer(c, checkpointEvery)}, nil
+		Committed:         ckpt.written,
+	}), ckpt: ckpt}, nil
 }
 
 // Close stops the checkpointer and closes the database.

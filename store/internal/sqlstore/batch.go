@@ -39,8 +39,10 @@ type batcher struct {
 	// failure may have ended the transaction (SQLite rolls back the whole
 	// transaction on an interrupt, a full disk, an I/O error), so the
 	// batch is given up.
-	benign  func(error) bool
-	waiting atomic.Int32 // jobs waiting for mu
+	benign func(error) bool
+	// committed, if set, is told of every commit that succeeded.
+	committed func()
+	waiting   atomic.Int32 // jobs waiting for mu
 
 	mu   sync.Mutex
 	tx   *sql.Tx        // the open batch transaction, or nil
@@ -83,6 +85,8 @@ func (b *batcher) run(ctx context.Context, single bool, fn func(tx *sql.Tx) erro
 		err := b.tx.Commit()
 		if err != nil {
 			err = fmt.Errorf("commit: %w", err)
+		} else if b.committed != nil {
+			b.committed()
 		}
 		b.finish(err)
 	}

@@ -44,6 +44,9 @@ type Dialect struct {
 	// GroupCommit makes consecutive writes share a transaction (see
 	// batcher); for a writer pool of one connection (SQLite) only.
 	GroupCommit bool
+	// Committed, if set, is called after each group commit that succeeded
+	// (with GroupCommit only). It must not block.
+	Committed func()
 }
 
 // Store implements twofactor.Store.
@@ -63,7 +66,7 @@ var _ twofactor.Store = (*Store)(nil)
 func New(w, r *sql.DB, d Dialect) *Store {
 	s := &Store{w: w, r: r, d: d}
 	if d.GroupCommit {
-		s.batch = &batcher{db: w, benign: func(err error) bool {
+		s.batch = &batcher{db: w, committed: d.Committed, benign: func(err error) bool {
 			return errors.Is(err, sql.ErrNoRows) || d.IsUniqueViolation(err)
 		}}
 	}
